@@ -2,9 +2,9 @@
 //! why. Publishing is awaited before the source offset is stored, so a bad record
 //! is never lost between the two.
 
-use std::time::Duration;
+use rdkafka::producer::FutureProducer;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use crate::produce::{publish_all, OutRecord};
 use serde::{Deserialize, Serialize};
 
 /// The value written to the dead-letter topic (key = the source record's key).
@@ -34,17 +34,11 @@ impl DeadLetterPublisher {
     /// Publishes all records and waits for every acknowledgement.
     pub async fn publish_all(&self, letters: &[(Option<Vec<u8>>, DeadLetter)]) -> anyhow::Result<()> {
         let values = letters.iter().map(|(_, letter)| serde_json::to_vec(letter)).collect::<Result<Vec<_>, _>>()?;
-        let mut pending = Vec::with_capacity(letters.len());
-        for ((key, _), value) in letters.iter().zip(&values) {
-            let mut record = FutureRecord::<[u8], [u8]>::to(&self.topic).payload(value);
-            if let Some(key) = key {
-                record = record.key(key);
-            }
-            pending.push(self.producer.send(record, Duration::from_secs(30)));
-        }
-        for delivery in pending {
-            delivery.await.map_err(|(error, _)| anyhow::anyhow!("dead-letter publish failed: {error}"))?;
-        }
-        Ok(())
+        let records: Vec<OutRecord<'_>> = letters
+            .iter()
+            .zip(&values)
+            .map(|((key, _), value)| OutRecord { topic: &self.topic, key: key.as_deref().unwrap_or_default(), payload: Some(value) })
+            .collect();
+        publish_all(&self.producer, &records).await.map_err(|e| anyhow::anyhow!("dead-letter publish failed: {e}"))
     }
 }

@@ -7,6 +7,7 @@
 //!   offset: the store is the checkpoint.
 //! - [`batch`]: polling a batch, offsets after it.
 //! - [`dead_letter`]: the dead-letter record and its publisher.
+//! - [`produce`]: publish a batch with every record in flight at once.
 //! - [`lag`]: how far a store trails the topic, for drain checks and `/stats`.
 
 pub mod admin;
@@ -15,6 +16,7 @@ pub mod batch;
 pub mod config;
 pub mod dead_letter;
 pub mod lag;
+pub mod produce;
 
 pub use assign::{StoreAssignContext, StoreConsumer};
 pub use dead_letter::{DeadLetter, DeadLetterPublisher};

@@ -50,7 +50,7 @@ impl AppState {
     async fn publish_one(&self, envelope: Envelope) -> Result<Response, ApiError> {
         envelope.validate()?;
         self.publish(std::slice::from_ref(&envelope)).await?;
-        Ok((StatusCode::ACCEPTED, Json(json!({"event_id": envelope.event_id})).into_response())
+        Ok((StatusCode::ACCEPTED, Json(json!({"event_id": envelope.event_id}))).into_response())
     }
 
     async fn publish(&self, envelopes: &[Envelope]) -> Result<(), ApiError> {

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::State;
@@ -18,7 +17,8 @@ use im_model::envelope;
 use im_model::topics::Topics;
 use im_store::{Batch, Store};
 use rdkafka::consumer::Consumer;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use im_kafka::produce::{publish_all, OutRecord};
+use rdkafka::producer::FutureProducer;
 use tokio_util::sync::CancellationToken;
 
 use crate::state::{ApplyError, Outcome, Relations};
@@ -57,11 +57,13 @@ pub fn run(config: Config, store: Arc<Store>, runtime: tokio::runtime::Handle, s
             }
         }
         let changes = std::mem::take(&mut relations.changes);
+        let publish_started = std::time::Instant::now();
         runtime.block_on(async {
             publish_changes(&producer, &topics.relation_table, &changes).await?;
             dead_letters.publish_all(&letters).await
         })?;
         metrics::counter!(TABLE_RECORDS).increment(changes.len() as u64);
+        tracing::debug!(records = records.len(), changes = changes.len(), publish_ms = publish_started.elapsed().as_millis() as u64, "batch published");
         let mut write = Batch::new(&store);
         relations.flush(&mut write);
         let offsets = batch::next_offsets(&records);
@@ -119,18 +121,11 @@ fn apply_record(relations: &mut Relations<'_>, record: &Record, topics: &Topics)
 }
 
 async fn publish_changes(producer: &FutureProducer, topic: &str, changes: &crate::table::Changes) -> anyhow::Result<()> {
-    let mut pending = Vec::with_capacity(changes.len());
-    for (key, value) in changes {
-        let mut record = FutureRecord::<str, [u8]>::to(topic).key(key.as_str());
-        if let Some(value) = value {
-            record = record.payload(value.as_slice());
-        }
-        pending.push(producer.send(record, Duration::from_secs(30)));
-    }
-    for delivery in pending {
-        delivery.await.map_err(|(error, _)| anyhow::anyhow!("relation table publish failed: {error}"))?;
-    }
-    Ok(())
+    let records: Vec<OutRecord<'_>> = changes
+        .iter()
+        .map(|(key, value)| OutRecord { topic, key: key.as_bytes(), payload: value.as_deref() })
+        .collect();
+    publish_all(producer, &records).await.context("relation table publish")
 }
 
 fn dead_letter(record: &Record, reason: String) -> DeadLetter {

@@ -59,11 +59,15 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind port 0").local_addr().expect("local addr").port()
 }
 
+/// Builds the command of a service; kept so the service can be restarted.
+type CommandBuilder = Box<dyn Fn() -> Command + Send + Sync>;
+
 /// A child process whose output goes to a log file, killed on drop.
 pub struct Service {
     pub name: &'static str,
     child: Child,
     pub log: PathBuf,
+    build: CommandBuilder,
 }
 
 impl Service {
@@ -72,6 +76,25 @@ impl Service {
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(40)..].join("\n")
     }
+}
+
+impl Service {
+    /// SIGKILL: no shutdown hook runs, as in a crash.
+    pub fn crash(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the same command again, appending to the same log.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.child = spawn_logged(&self.build, &self.log)?;
+        Ok(())
+    }
+}
+
+fn spawn_logged(build: &CommandBuilder, log: &Path) -> anyhow::Result<Child> {
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    Ok(build().stdout(Stdio::from(file.try_clone()?)).stderr(Stdio::from(file)).spawn()?)
 }
 
 impl Drop for Service {
@@ -120,50 +143,64 @@ impl Stack {
             dir,
         };
         let data = stack.dir.path().to_path_buf();
-        let common = |command: &mut Command| {
-            command
-                .env("IM_BROKERS", brokers())
-                .env("IM_TOPIC_PREFIX", &stack.prefix)
-                .env("IM_AUTH_SECRET", AUTH_SECRET)
-                .env("RUST_LOG", "info,rdkafka=warn");
-        };
-        let mut fanout_cmd = Command::new(binary("fanout-worker"));
-        common(&mut fanout_cmd);
-        fanout_cmd.env("IM_DATA_DIR", data.join("fanout")).env("IM_FANOUT_HTTP_ADDR", format!("127.0.0.1:{fanout}"));
-        stack.spawn("fanout-worker", fanout_cmd)?;
-        let mut relation_cmd = Command::new(binary("relation-stream"));
-        common(&mut relation_cmd);
-        relation_cmd
-            .env("IM_RELATION_DATA_DIR", data.join("relation"))
-            .env("IM_RELATION_HTTP_ADDR", format!("127.0.0.1:{relation}"));
-        stack.spawn("relation-stream", relation_cmd)?;
-        let mut ingest_cmd = Command::new(binary("ingest"));
-        common(&mut ingest_cmd);
-        ingest_cmd.arg("serve").env("IM_INGEST_HTTP_ADDR", format!("127.0.0.1:{ingest}"));
-        stack.spawn("ingest", ingest_cmd)?;
-        let mut reader_cmd = Command::new(binary("reader-api"));
-        common(&mut reader_cmd);
-        reader_cmd
-            .env("IM_STORE_PATH", data.join("fanout/store"))
-            .env("IM_READER_SECONDARY_PATH", data.join("reader/secondary"))
-            .env("IM_READER_HTTP_ADDR", format!("127.0.0.1:{reader}"));
-        stack.spawn("reader-api", reader_cmd)?;
+        let common = [
+            ("IM_BROKERS", brokers()),
+            ("IM_TOPIC_PREFIX", stack.prefix.clone()),
+            ("IM_AUTH_SECRET", AUTH_SECRET.to_string()),
+            ("RUST_LOG", "info,rdkafka=warn".to_string()),
+        ];
+        let path = |p: &str| data.join(p).display().to_string();
+        let services: [(&'static str, Vec<&str>, Vec<(&str, String)>); 4] = [
+            (
+                "fanout-worker",
+                vec![],
+                vec![("IM_DATA_DIR", path("fanout")), ("IM_FANOUT_HTTP_ADDR", format!("127.0.0.1:{fanout}"))],
+            ),
+            (
+                "relation-stream",
+                vec![],
+                vec![("IM_RELATION_DATA_DIR", path("relation")), ("IM_RELATION_HTTP_ADDR", format!("127.0.0.1:{relation}"))],
+            ),
+            ("ingest", vec!["serve"], vec![("IM_INGEST_HTTP_ADDR", format!("127.0.0.1:{ingest}"))]),
+            (
+                "reader-api",
+                vec![],
+                vec![
+                    ("IM_STORE_PATH", path("fanout/store")),
+                    ("IM_READER_SECONDARY_PATH", path("reader/secondary")),
+                    ("IM_READER_HTTP_ADDR", format!("127.0.0.1:{reader}")),
+                ],
+            ),
+        ];
+        for (name, args, env) in services {
+            let program = binary(name);
+            let args: Vec<String> = args.into_iter().map(str::to_string).collect();
+            let env: Vec<(String, String)> =
+                common.iter().cloned().chain(env).map(|(k, v)| (k.to_string(), v)).collect();
+            stack.spawn(
+                name,
+                Box::new(move || {
+                    let mut command = Command::new(&program);
+                    command.args(&args).envs(env.iter().map(|(k, v)| (k, v)));
+                    command
+                }),
+            )?;
+        }
         for url in [&stack.fanout_url, &stack.relation_url, &stack.ingest_url, &stack.reader_url] {
             stack.wait_healthy(url).await?;
         }
         Ok(stack)
     }
 
-    fn spawn(&mut self, name: &'static str, mut command: Command) -> anyhow::Result<()> {
+    fn spawn(&mut self, name: &'static str, build: CommandBuilder) -> anyhow::Result<()> {
         let log = self.dir.path().join(format!("{name}.log"));
-        let file = std::fs::File::create(&log)?;
-        let child = command
-            .stdout(Stdio::from(file.try_clone()?))
-            .stderr(Stdio::from(file))
-            .spawn()
-            .with_context(|| format!("spawn {name}"))?;
-        self.services.push(Service { name, child, log });
+        let child = spawn_logged(&build, &log).with_context(|| format!("spawn {name}"))?;
+        self.services.push(Service { name, child, log, build });
         Ok(())
+    }
+
+    pub fn service(&mut self, name: &str) -> &mut Service {
+        self.services.iter_mut().find(|s| s.name == name).expect("known service")
     }
 
     /// Logs of every service, for failure messages.
@@ -171,7 +208,7 @@ impl Stack {
         self.services.iter().map(|s| format!("--- {} ---\n{}\n", s.name, s.log_tail())).collect()
     }
 
-    async fn wait_healthy(&self, url: &str) -> anyhow::Result<()> {
+    pub async fn wait_healthy(&self, url: &str) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(90);
         while Instant::now() < deadline {
             if let Ok(response) = self.http.get(format!("{url}/health")).send().await {

@@ -174,10 +174,10 @@ impl Generator {
     fn step(&mut self) {
         let roll: f64 = self.rng.gen();
         let done = match roll {
-            r if r < 0.05 => self.join_some_room(),
-            r if r < 0.06 => self.leave_some_room(),
-            r if r < 0.07 => self.invite(),
-            r if r < 0.08 => self.recall(),
+            r if r < 0.07 => self.join_some_room(),
+            r if r < 0.076 => self.leave_some_room(),
+            r if r < 0.086 => self.invite(),
+            r if r < 0.096 => self.recall(),
             _ => false,
         };
         if !done {
@@ -242,11 +242,15 @@ impl Generator {
         None
     }
 
+    /// A join to the room furthest from its target (weighted by the gap).
     fn join_some_room(&mut self) -> bool {
-        let open: Vec<usize> = self.rooms.iter().copied().filter(|&r| self.sessions[r].members.list.len() < self.sessions[r].target).collect();
-        match open.choose(&mut self.rng) {
-            Some(&room) => self.join_room(room),
-            None => false,
+        let gaps: Vec<usize> = self.rooms.iter().map(|&r| self.sessions[r].target.saturating_sub(self.sessions[r].members.list.len())).collect();
+        match WeightedIndex::new(&gaps) {
+            Ok(pick) => {
+                let room = self.rooms[pick.sample(&mut self.rng)];
+                self.join_room(room)
+            }
+            Err(_) => false,
         }
     }
 

@@ -105,7 +105,7 @@ fn membership_carries_over_days_and_the_output_is_accepted_whole() {
     let mut members: Vec<&String> = room.members.iter().collect();
     members.sort();
     assert_eq!(members, ["ann", "bob", "cat", "dan"]);
-    assert_eq!(room.senders.len(), 11);
+    assert_eq!(room.senders.len(), 10);
     assert_eq!(sim.sessions["thread:2020-01-01#1000"].senders, ["bob", "ann"]);
 }
 
