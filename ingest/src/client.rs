@@ -37,7 +37,8 @@ impl BulkClient {
         let body = encode_batch(batch);
         let mut backoff = Duration::from_millis(200);
         for attempt in 1..=MAX_ATTEMPTS {
-            let request = self.http.post(&self.url).header("authorization", &self.authorization).header("content-type", "application/json");
+            let request =
+                self.http.post(&self.url).header("authorization", &self.authorization).header("content-type", "application/json");
             let retry_reason = match request.body(body.clone()).send().await {
                 Ok(response) if response.status().is_success() => return Ok(()),
                 Ok(response) if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE => {
@@ -78,6 +79,8 @@ pub struct Tally {
     pub sessions_by_kind: BTreeMap<&'static str, u64>,
     /// Dataset lines that could not be read (replay only).
     pub bad_lines: u64,
+    /// The sender of the first message: a user with traffic to look at afterwards.
+    pub sample_user: Option<String>,
 }
 
 impl Tally {
@@ -90,6 +93,9 @@ impl Tally {
                 SessionKind::Room => "room",
             };
             *self.sessions_by_kind.entry(kind).or_default() += 1;
+        }
+        if self.sample_user.is_none() && matches!(envelope.event, Event::Message(_)) {
+            self.sample_user = Some(envelope.actor.clone());
         }
     }
 

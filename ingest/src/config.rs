@@ -43,6 +43,9 @@ pub struct ServeConfig {
     /// Kafka bootstrap servers.
     #[arg(long, env = "IM_BROKERS", default_value = im_kafka::config::DEFAULT_BROKERS)]
     pub brokers: String,
+    /// Prefix of every topic name (empty in production; tests use it for fresh topics).
+    #[arg(long, env = "IM_TOPIC_PREFIX", default_value = "")]
+    pub topic_prefix: String,
     /// Address of the API, `/metrics` and `/health`.
     #[arg(long, env = "IM_INGEST_HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: String,
@@ -55,6 +58,10 @@ pub struct ServeConfig {
     /// Largest body of `POST /v1/events`.
     #[arg(long, env = "IM_INGEST_MAX_BATCH_BODY", default_value_t = 8 * 1024 * 1024)]
     pub max_batch_body_bytes: usize,
+    /// How long a record may wait for Kafka's acknowledgement before the request
+    /// fails with 503 (the producer's `message.timeout.ms`).
+    #[arg(long, env = "IM_INGEST_PUBLISH_TIMEOUT_MS", default_value_t = 30_000)]
+    pub publish_timeout_ms: u64,
 }
 
 /// How `replay` and `generate` reach ingest.

@@ -3,6 +3,7 @@
 //! word; the reason is for humans. Every 4xx is decided before anything is
 //! published.
 
+use axum::extract::rejection::PathRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -51,6 +52,13 @@ impl ApiError {
             Category::Syntax | Category::Eof | Category::Io => Self::bad_request("malformed_json", error.to_string()),
             Category::Data => Self::bad_request("invalid_request", error.to_string()),
         }
+    }
+}
+
+/// A path segment that is not valid percent-encoded UTF-8 cannot be an id.
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::bad_request("invalid_id", rejection.body_text())
     }
 }
 

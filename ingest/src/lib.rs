@@ -38,8 +38,9 @@ use tokio_util::sync::CancellationToken;
 /// Serves the API (plus `/metrics` and `/health`) on `listener` until `shutdown`
 /// fires and in-flight requests have finished.
 pub async fn run(config: ServeConfig, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let publisher = publish::Publisher::new(&config.brokers)?;
-    tracing::info!(brokers = %config.brokers, "ingest starting");
+    let topics = im_model::topics::Topics::with_prefix(&config.topic_prefix);
+    tracing::info!(brokers = %config.brokers, session_topic = %topics.session, "ingest starting");
+    let publisher = publish::Publisher::new(&config.brokers, topics, Duration::from_millis(config.publish_timeout_ms))?;
     let router = im_service::http::with_ops_routes(routes::router(routes::AppState::new(config, publisher.clone())));
     im_service::http::serve(listener, router, shutdown).await?;
     // Every answered request already awaited its acks; this only covers requests

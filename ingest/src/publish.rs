@@ -1,41 +1,37 @@
-//! Publishing validated envelopes to Kafka. Each envelope goes to the topic and
-//! key of [`im_model::Event::route`]. All records of one call are handed to the
-//! idempotent producer first and their acknowledgements awaited afterwards, in
-//! order; the producer keeps per-partition order across its retries, so a batch
+//! Publishing validated envelopes to Kafka. Each envelope goes to its topic
+//! ([`Topics::for_event`], under the deployment's prefix) keyed by the key of
+//! [`im_model::Event::route`]. All records of one call are in flight at once
+//! ([`im_kafka::produce`]) and their acknowledgements are awaited in order; the
+//! idempotent producer keeps per-partition order across its retries, so a batch
 //! lands in each session's stream in the order it was given.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+pub use im_kafka::produce::PublishError;
+use im_kafka::produce::{self, OutRecord};
+use im_model::topics::Topics;
 use im_model::Envelope;
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{FutureProducer, Producer};
 
 use crate::metrics;
-
-/// How long a send waits for room in the producer's local queue.
-const QUEUE_FULL_TIMEOUT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, thiserror::Error)]
-pub enum PublishError {
-    #[error("kafka refused the record: {0}")]
-    Enqueue(KafkaError),
-    #[error("kafka delivery failed: {0}")]
-    Delivery(KafkaError),
-    #[error("kafka delivery was cancelled (producer shut down)")]
-    Cancelled,
-}
 
 #[derive(Clone)]
 pub struct Publisher {
     producer: FutureProducer,
+    topics: Arc<Topics>,
 }
 
 impl Publisher {
     /// Creates the producer; it connects lazily, so this succeeds without a broker.
-    pub fn new(brokers: &str) -> anyhow::Result<Self> {
-        let producer = im_kafka::config::producer(brokers).create().context("create kafka producer")?;
-        Ok(Self { producer })
+    /// A record not acknowledged within `timeout` fails its request.
+    pub fn new(brokers: &str, topics: Topics, timeout: Duration) -> anyhow::Result<Self> {
+        let producer = im_kafka::config::producer(brokers)
+            .set("message.timeout.ms", timeout.as_millis().to_string())
+            .create()
+            .context("create kafka producer")?;
+        Ok(Self { producer, topics: Arc::new(topics) })
     }
 
     /// Publishes every envelope and returns once all are acknowledged by Kafka
@@ -44,36 +40,22 @@ impl Publisher {
     /// deduplicate by event id.
     pub async fn publish(&self, envelopes: &[Envelope]) -> Result<(), PublishError> {
         let started = Instant::now();
+        let payloads: Vec<Vec<u8>> = envelopes.iter().map(Envelope::to_json).collect();
         let mut deliveries = Vec::with_capacity(envelopes.len());
-        for envelope in envelopes {
-            deliveries.push(self.enqueue(envelope).await?);
+        for (envelope, payload) in envelopes.iter().zip(&payloads) {
+            let record = OutRecord {
+                topic: self.topics.for_event(&envelope.event),
+                key: envelope.event.route().1.as_bytes(),
+                payload: Some(payload),
+            };
+            deliveries.push(produce::enqueue(&self.producer, &record).await?);
         }
         for (envelope, delivery) in envelopes.iter().zip(deliveries) {
-            match delivery.await {
-                Ok(Ok(_)) => ::metrics::counter!(metrics::EVENTS_PUBLISHED, "type" => envelope.event.type_name()).increment(1),
-                Ok(Err((error, _))) => return Err(PublishError::Delivery(error)),
-                Err(_) => return Err(PublishError::Cancelled),
-            }
+            produce::delivered(delivery).await?;
+            ::metrics::counter!(metrics::EVENTS_PUBLISHED, "type" => envelope.event.type_name()).increment(1);
         }
         ::metrics::histogram!(metrics::PUBLISH_SECONDS).record(started.elapsed().as_secs_f64());
         Ok(())
-    }
-
-    async fn enqueue(&self, envelope: &Envelope) -> Result<DeliveryFuture, PublishError> {
-        let payload = envelope.to_json();
-        let (topic, key) = envelope.event.route();
-        let mut record = FutureRecord::to(topic).key(key).payload(&payload);
-        let deadline = Instant::now() + QUEUE_FULL_TIMEOUT;
-        loop {
-            match self.producer.send_result(record) {
-                Ok(delivery) => return Ok(delivery),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), returned)) if Instant::now() < deadline => {
-                    record = returned;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                Err((error, _)) => return Err(PublishError::Enqueue(error)),
-            }
-        }
     }
 
     /// Waits (blocking) for queued records; call once at shutdown.

@@ -40,7 +40,7 @@ fn compose_names_kafka_and_the_four_services() {
 fn compose_settings_are_settings_the_services_read() {
     let compose = compose();
     let services = [
-        ("ingest", env_names(ingest::Config::command())),
+        ("ingest", env_names(<ingest::ServeConfig as clap::Args>::augment_args(clap::Command::new("ingest")))),
         ("fanout-worker", env_names(fanout_worker::Config::command())),
         ("relation-stream", env_names(relation_stream::Config::command())),
         ("reader-api", env_names(reader_api::Config::command())),
@@ -59,5 +59,14 @@ fn compose_creates_the_topics_of_the_contract() {
     for spec in im_model::topics::Topics::default().specs() {
         let needle = format!("--topic {} --partitions {}", spec.name, spec.partitions);
         assert!(text.contains(&needle), "compose does not create {needle}");
+    }
+}
+
+#[test]
+fn the_kafka_script_creates_the_topics_of_the_contract() {
+    let script = std::fs::read_to_string(im_tests::repo_root().join("scripts/kafka.sh")).unwrap();
+    for spec in im_model::topics::Topics::default().specs() {
+        let needle = format!("\"{}:{}", spec.name, spec.partitions);
+        assert!(script.contains(&needle), "scripts/kafka.sh does not create {needle}");
     }
 }

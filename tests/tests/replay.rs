@@ -129,7 +129,7 @@ async fn a_replayed_day_reaches_every_member_exactly_once() {
         let owner = expected.visible.iter().find(|(_, s)| s.get(session).is_some_and(|v| v.len() == ids.len()));
         let Some((user, _)) = owner else { continue };
         let (status, page) = stack
-            .get(&stack.reader_url, &format!("/v1/sessions/{session}/history?limit=1000"), user)
+            .get(&stack.reader_url, &format!("/v1/sessions/{}/history?limit=1000", session.replace('#', "%23")), user)
             .await
             .unwrap();
         assert_eq!(status, 200);

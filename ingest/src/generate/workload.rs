@@ -36,9 +36,9 @@ const MAX_GROUP: usize = 20;
 const RECENT: usize = 10;
 const START_MS: i64 = 1_700_000_000_000;
 const WORDS: &[&str] = &[
-    "hi", "ok", "thanks", "lunch", "today", "meeting", "build", "deploy", "kafka", "broken", "fixed", "lol", "see",
-    "you", "tomorrow", "where", "is", "the", "doc", "ship", "it", "review", "please", "coffee", "now", "later",
-    "why", "not", "great", "idea", "weekend", "plans", "call", "me", "back", "sure", "on", "my", "way", "done",
+    "hi", "ok", "thanks", "lunch", "today", "meeting", "build", "deploy", "kafka", "broken", "fixed", "lol", "see", "you",
+    "tomorrow", "where", "is", "the", "doc", "ship", "it", "review", "please", "coffee", "now", "later", "why", "not", "great",
+    "idea", "weekend", "plans", "call", "me", "back", "sure", "on", "my", "way", "done",
 ];
 
 /// Generates the workload; see the module header.
@@ -244,7 +244,8 @@ impl Generator {
 
     /// A join to the room furthest from its target (weighted by the gap).
     fn join_some_room(&mut self) -> bool {
-        let gaps: Vec<usize> = self.rooms.iter().map(|&r| self.sessions[r].target.saturating_sub(self.sessions[r].members.list.len())).collect();
+        let gaps: Vec<usize> =
+            self.rooms.iter().map(|&r| self.sessions[r].target.saturating_sub(self.sessions[r].members.list.len())).collect();
         match WeightedIndex::new(&gaps) {
             Ok(pick) => {
                 let room = self.rooms[pick.sample(&mut self.rng)];

@@ -99,7 +99,12 @@ impl Converter {
         Ok(output)
     }
 
-    fn convert_line(&mut self, emitter: &mut Emitter<'_>, threads: &HashMap<&str, BTreeSet<&str>>, created_threads: &mut HashSet<String>) {
+    fn convert_line(
+        &mut self,
+        emitter: &mut Emitter<'_>,
+        threads: &HashMap<&str, BTreeSet<&str>>,
+        created_threads: &mut HashSet<String>,
+    ) {
         let line = emitter.line;
         let user = line.user.as_str();
         if self.seen_users.insert(user.to_string()) {

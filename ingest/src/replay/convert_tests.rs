@@ -96,10 +96,7 @@ fn converts_a_day_with_implicit_joins_rejoins_and_threads() {
 fn membership_carries_over_days_and_the_output_is_accepted_whole() {
     let output = convert(&[("2020-01-01", DAY1), ("2020-01-02", DAY2)]);
     let day2: Vec<String> = output.envelopes.iter().filter(|e| e.event_id.starts_with("r-2020-01-02")).map(describe).collect();
-    assert_eq!(
-        day2,
-        ["message room:ubuntu cat 2020-01-02:0 Text", "removed room:ubuntu cat cat", "added room:ubuntu cat cat"]
-    );
+    assert_eq!(day2, ["message room:ubuntu cat 2020-01-02:0 Text", "removed room:ubuntu cat cat", "added room:ubuntu cat cat"]);
     let sim = Sim::apply_all(&output.envelopes).unwrap();
     let room = &sim.sessions["room:ubuntu"];
     let mut members: Vec<&String> = room.members.iter().collect();

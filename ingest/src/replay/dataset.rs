@@ -66,7 +66,15 @@ pub fn parse_line(bytes: &[u8]) -> Result<Line, String> {
         ids::validate("thread", thread).map_err(|e| e.to_string())?;
     }
     let ts_ms = parse_utc(&raw.ts).ok_or_else(|| format!("bad timestamp {:?}", raw.ts))?;
-    Ok(Line { line: raw.line, ts_ms, kind, room: raw.room, user: raw.user, text: raw.text.unwrap_or_default(), thread: raw.thread })
+    Ok(Line {
+        line: raw.line,
+        ts_ms,
+        kind,
+        room: raw.room,
+        user: raw.user,
+        text: raw.text.unwrap_or_default(),
+        thread: raw.thread,
+    })
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SSZ` into ms since the epoch.
