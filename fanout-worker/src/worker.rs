@@ -50,7 +50,7 @@ pub fn run(config: Config, store: Arc<Store>, runtime: tokio::runtime::Handle, s
             continue;
         }
         let started = Instant::now();
-        let offsets = apply_batch(&store, &mut applier, &records, &dead_letters, &runtime)?;
+        let offsets = apply_batch(&store, &mut applier, &records, &dead_letters, &runtime, &shutdown)?;
         batch::commit_for_monitoring(&consumer, &offsets);
         metrics::histogram!(m::BATCH_SECONDS).record(started.elapsed().as_secs_f64());
         metrics::histogram!(m::BATCH_RECORDS).record(records.len() as f64);
@@ -67,6 +67,7 @@ pub fn apply_batch(
     records: &[Record],
     dead_letters: &DeadLetterPublisher,
     runtime: &tokio::runtime::Handle,
+    shutdown: &CancellationToken,
 ) -> anyhow::Result<BTreeMap<(String, i32), i64>> {
     let mut batch = Batch::new(store);
     let mut letters = Vec::new();
@@ -83,7 +84,7 @@ pub fn apply_batch(
             Err(reason) => {
                 tracing::warn!(partition = record.partition, offset = record.offset, %reason, "dead-lettering record");
                 metrics::counter!(m::DEAD_LETTERS).increment(1);
-                letters.push((record.key.clone(), dead_letter(record, reason)));
+                letters.push((record.key.clone(), DeadLetter::of(record, CONSUMER_NAME, reason)));
             }
         }
     }
@@ -93,7 +94,7 @@ pub fn apply_batch(
         batch.put_offset(topic, *partition, *next);
     }
     if !letters.is_empty() {
-        runtime.block_on(dead_letters.publish_all(&letters))?;
+        im_kafka::produce::retry_blocking(runtime, shutdown, "dead letters", || dead_letters.publish_all(&letters))?;
     }
     if let Err(error) = store.write(batch) {
         applier.clear_cache();
@@ -136,13 +137,3 @@ fn apply_record(
     }
 }
 
-fn dead_letter(record: &Record, reason: String) -> DeadLetter {
-    DeadLetter {
-        source_topic: record.topic.clone(),
-        partition: record.partition,
-        offset: record.offset,
-        consumer: CONSUMER_NAME.to_string(),
-        reason,
-        payload: record.payload.as_deref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
-    }
-}

@@ -20,6 +20,20 @@ pub struct DeadLetter {
     pub payload: String,
 }
 
+impl DeadLetter {
+    /// The dead letter of a polled record refused by `consumer` for `reason`.
+    pub fn of(record: &crate::batch::Record, consumer: &str, reason: String) -> Self {
+        DeadLetter {
+            source_topic: record.topic.clone(),
+            partition: record.partition,
+            offset: record.offset,
+            consumer: consumer.to_string(),
+            reason,
+            payload: record.payload.as_deref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct DeadLetterPublisher {
     producer: FutureProducer,

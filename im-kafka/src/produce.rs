@@ -70,3 +70,31 @@ pub async fn publish_all(producer: &FutureProducer, records: &[OutRecord<'_>]) -
     }
     Ok(())
 }
+
+/// Runs `publish` on `runtime` until it succeeds, backing off between attempts
+/// (a broker outage stalls the worker instead of killing it). Gives up only when
+/// `shutdown` fires, returning the last error; the caller then exits without
+/// committing, so nothing is lost.
+pub fn retry_blocking<F, Fut>(
+    runtime: &tokio::runtime::Handle,
+    shutdown: &tokio_util::sync::CancellationToken,
+    what: &str,
+    mut publish: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match runtime.block_on(publish()) {
+            Ok(()) => return Ok(()),
+            Err(error) if !shutdown.is_cancelled() => {
+                tracing::warn!(error = %format!("{error:#}"), what, retry_in_ms = backoff.as_millis() as u64, "publish failed; retrying");
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}

@@ -53,12 +53,12 @@ pub fn run(config: Config, store: Arc<Store>, runtime: tokio::runtime::Handle, s
         for record in &records {
             if let Some(reason) = apply_record(&mut relations, record, &topics)? {
                 metrics::counter!(DEAD_LETTERS).increment(1);
-                letters.push((record.key.clone(), dead_letter(record, reason)));
+                letters.push((record.key.clone(), DeadLetter::of(record, CONSUMER_NAME, reason)));
             }
         }
         let changes = std::mem::take(&mut relations.changes);
         let publish_started = std::time::Instant::now();
-        runtime.block_on(async {
+        im_kafka::produce::retry_blocking(&runtime, &shutdown, "relation table and dead letters", || async {
             publish_changes(&producer, &topics.relation_table, &changes).await?;
             dead_letters.publish_all(&letters).await
         })?;
@@ -128,16 +128,6 @@ async fn publish_changes(producer: &FutureProducer, topic: &str, changes: &crate
     publish_all(producer, &records).await.context("relation table publish")
 }
 
-fn dead_letter(record: &Record, reason: String) -> DeadLetter {
-    DeadLetter {
-        source_topic: record.topic.clone(),
-        partition: record.partition,
-        offset: record.offset,
-        consumer: CONSUMER_NAME.to_string(),
-        reason,
-        payload: record.payload.as_deref().map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default(),
-    }
-}
 
 /// `/stats`: lag behind both input topics.
 pub fn stats_router(store: Arc<Store>, brokers: String, topics: Topics) -> Router {
