@@ -49,6 +49,8 @@ pub struct Applier<'s> {
     policy: ModePolicy,
     /// `None` caches "no such session".
     sessions: HashMap<String, Option<SessionState>>,
+    /// Sessions accessed in the current batch; only they can need flushing.
+    touched: HashSet<String>,
     inbox_heads: HashMap<String, u64>,
     dirty_heads: HashSet<String>,
     /// Writes of the current batch that reads must see before it is committed.
@@ -63,6 +65,7 @@ impl<'s> Applier<'s> {
             store,
             policy,
             sessions: HashMap::new(),
+            touched: HashSet::new(),
             inbox_heads: HashMap::new(),
             dirty_heads: HashSet::new(),
             pending_tokens: HashMap::new(),
@@ -74,6 +77,7 @@ impl<'s> Applier<'s> {
     /// Forgets every cached state (after an assignment change or a failed batch).
     pub fn clear_cache(&mut self) {
         self.sessions.clear();
+        self.touched.clear();
         self.inbox_heads.clear();
         self.dirty_heads.clear();
         self.pending_tokens.clear();
@@ -82,7 +86,7 @@ impl<'s> Applier<'s> {
 
     pub fn apply(&mut self, batch: &mut Batch<'_>, envelope: &Envelope) -> Result<Outcome, ApplyError> {
         match &envelope.event {
-            Event::SessionCreated(e) => self.create(batch, envelope, e),
+            Event::SessionCreated(e) => self.create(envelope, e),
             Event::MemberAdded(e) => self.add_member(envelope, e),
             Event::MemberRemoved(e) => self.remove_member(envelope, e),
             Event::SettingsChanged(e) => self.change_settings(envelope, e),
@@ -97,14 +101,14 @@ impl<'s> Applier<'s> {
     /// Adds the batch's changed sessions, memberships and inbox heads to `batch`.
     /// Call once per batch, after the last `apply`.
     pub fn flush(&mut self, batch: &mut Batch<'_>) {
-        for (session_id, state) in self.sessions.iter_mut() {
-            let Some(state) = state else { continue };
+        for session_id in self.touched.drain() {
+            let Some(Some(state)) = self.sessions.get_mut(&session_id) else { continue };
             if state.dirty {
-                batch.put_session(session_id, &state.record);
+                batch.put_session(&session_id, &state.record);
                 state.dirty = false;
             }
             for user_id in state.dirty_members.drain() {
-                batch.put_periods(session_id, &user_id, &state.members[&user_id]);
+                batch.put_periods(&session_id, &user_id, &state.members[&user_id]);
             }
         }
         for user_id in self.dirty_heads.drain() {
@@ -128,6 +132,9 @@ impl<'s> Applier<'s> {
     }
 
     fn session(&mut self, session_id: &str) -> Result<Option<&mut SessionState>, StoreError> {
+        if !self.touched.contains(session_id) {
+            self.touched.insert(session_id.to_string());
+        }
         if !self.sessions.contains_key(session_id) {
             let loaded = SessionState::load(self.store, session_id)?;
             self.sessions.insert(session_id.to_string(), loaded);
@@ -161,7 +168,7 @@ impl<'s> Applier<'s> {
         Ok(())
     }
 
-    fn create(&mut self, _batch: &mut Batch<'_>, envelope: &Envelope, e: &SessionCreated) -> Result<Outcome, ApplyError> {
+    fn create(&mut self, envelope: &Envelope, e: &SessionCreated) -> Result<Outcome, ApplyError> {
         let token = format!("e:{}", envelope.event_id);
         if self.seen(&e.session_id, &token)? {
             return Ok(Outcome::Duplicate);
@@ -189,6 +196,7 @@ impl<'s> Applier<'s> {
             state.dirty_members.insert(user_id.clone());
         }
         self.sessions.insert(e.session_id.clone(), Some(state));
+        self.touched.insert(e.session_id.clone());
         self.remember(&e.session_id, token, 0);
         Ok(Outcome::Applied)
     }
