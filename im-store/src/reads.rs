@@ -149,7 +149,7 @@ impl Store {
 
     /// The seq an effect was applied at, if it was.
     pub fn dedup(&self, session_id: &str, token: &str) -> Result<Option<u64>, StoreError> {
-        match self.db.get_pinned_cf(self.handle(cf::DEDUP), &keys::id_pair(session_id, token))? {
+        match self.db.get_pinned_cf(self.handle(cf::DEDUP), keys::id_pair(session_id, token))? {
             Some(bytes) => decode_u64(cf::DEDUP, &bytes).map(Some),
             None => Ok(None),
         }

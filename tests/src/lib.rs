@@ -59,6 +59,9 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind port 0").local_addr().expect("local addr").port()
 }
 
+/// A service to start: binary name, arguments, environment.
+type ServiceSpec<'a> = (&'static str, Vec<&'a str>, Vec<(&'a str, String)>);
+
 /// Builds the command of a service; kept so the service can be restarted.
 type CommandBuilder = Box<dyn Fn() -> Command + Send + Sync>;
 
@@ -150,7 +153,7 @@ impl Stack {
             ("RUST_LOG", "info,rdkafka=warn".to_string()),
         ];
         let path = |p: &str| data.join(p).display().to_string();
-        let services: [(&'static str, Vec<&str>, Vec<(&str, String)>); 4] = [
+        let services: [ServiceSpec<'_>; 4] = [
             (
                 "fanout-worker",
                 vec![],
